@@ -1,0 +1,159 @@
+"""Typed parameter sets: the only door from user input into a netlist.
+
+Each device model is a frozen dataclass whose fields carry a unit, a one-line description and
+physical bounds in their metadata; field names equal the ``.param`` names of the subcircuits in
+models/, so a dataclass instance becomes an ``X`` line's parameters without a mapping table.
+A `ParamSet` groups the sections and round-trips through JSON (``fits/default.json``).
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import tempfile
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Iterable
+
+from .errors import ValidationError
+from .netlist.core import check_name, check_number
+
+DEFAULT_PARAMS = Path(__file__).resolve().parents[1] / "fits" / "default.json"
+
+
+def p(default: float, unit: str, doc: str, lo: float = -math.inf, hi: float = math.inf):
+    """A documented parameter field with physical bounds [lo, hi]."""
+    return field(default=default, metadata={"unit": unit, "doc": doc, "lo": lo, "hi": hi})
+
+
+@dataclass(frozen=True)
+class ChannelParams:
+    """Monolayer-MoS2 back-gated FET (``mos2fet`` in models/mos2.lib)."""
+    w_um: float = p(10.0, "um", "channel width", 1e-3, 1e5)
+    l_um: float = p(3.0, "um", "channel length", 1e-3, 1e5)
+    t_ox_nm: float = p(12.0, "nm", "gate dielectric (HfO2) thickness", 0.5, 1e3)
+    eps_ox: float = p(18.0, "1", "relative permittivity of the gate dielectric", 1.0, 100.0)
+    mu_cm2Vs: float = p(20.0, "cm2/(V s)", "band mobility at 300 K", 1e-3, 1e4)
+    vt_V: float = p(0.7, "V", "threshold voltage (channel-charge onset) at 300 K", -50.0, 50.0)
+    ss_mVdec: float = p(150.0, "mV/dec", "subthreshold swing at 300 K", 60.0, 1e4)
+    rc_ohm_um: float = p(4000.0, "ohm um", "contact resistance times width, each side", 0.0, 1e9)
+    g_off_S: float = p(1e-13, "S", "off-state leakage conductance between drain and source", 0.0, 1e-3)
+    temp_C: float = p(27.0, "degC", "device temperature", -273.0, 400.0)
+    mu_temp_exp: float = p(1.2, "1", "mobility exponent gamma: mu ~ (T/300 K)^-gamma", 0.0, 5.0)
+    dvt_dT_V_K: float = p(0.0, "V/K", "threshold-voltage temperature coefficient", -1.0, 1.0)
+
+    @property
+    def cox_F_m2(self) -> float:
+        return 8.8541878128e-12 * self.eps_ox / (self.t_ox_nm * 1e-9)
+
+
+SECTIONS: dict[str, type] = {"channel": ChannelParams, "selector": ChannelParams}
+
+
+@dataclass(frozen=True)
+class ParamSet:
+    """All parameter sections; `source` says where the values came from (file or 'defaults')."""
+    channel: ChannelParams = field(default_factory=ChannelParams)
+    selector: ChannelParams = field(default_factory=ChannelParams)
+    source: str = "defaults"
+
+    def section(self, name: str):
+        if name not in SECTIONS:
+            raise ValidationError(f"unknown parameter section {name!r}; sections: {', '.join(SECTIONS)}")
+        return getattr(self, name)
+
+    def to_dict(self) -> dict[str, dict[str, float]]:
+        return {name: dataclasses.asdict(getattr(self, name)) for name in SECTIONS}
+
+    def with_overrides(self, assignments: Iterable[str]) -> "ParamSet":
+        """Apply ``section.name=value`` strings (from ``--set``), validating each."""
+        out = self
+        for text in assignments:
+            key, sep, value = text.partition("=")
+            if not sep or "." not in key:
+                raise ValidationError(f"--set {text!r}: expected SECTION.NAME=VALUE, e.g. "
+                                      f"channel.mu_cm2Vs=15")
+            section, name = key.strip().split(".", 1)
+            out = out.replace_values(section, {name: parse_number(value, f"--set {key}")},
+                                     where="--set")
+        return out
+
+    def replace_values(self, section: str, values: dict[str, Any], where: str = "") -> "ParamSet":
+        current = self.section(section)
+        checked = {k: check_field(type(current), k, v, f"{where}: {section}" if where else section)
+                   for k, v in values.items()}
+        return replace(self, **{section: replace(current, **checked)})
+
+
+def parse_number(text: str, what: str) -> float:
+    try:
+        value = float(text.strip())
+    except ValueError:
+        raise ValidationError(f"{what}: {text!r} is not a number") from None
+    return check_number(value, what)
+
+
+def check_field(cls: type, name: str, value: Any, where: str) -> float:
+    """Validate one field of dataclass `cls`: known name, finite number, within bounds."""
+    known = {f.name: f for f in fields(cls)}
+    if name not in known:
+        raise ValidationError(f"{where}: unknown parameter {name!r}; known: {', '.join(known)}")
+    x = check_number(value, f"{where}.{name}")
+    meta = known[name].metadata
+    if not meta["lo"] <= x <= meta["hi"]:
+        raise ValidationError(f"{where}.{name} = {x:g} {meta['unit']} is outside "
+                              f"[{meta['lo']:g}, {meta['hi']:g}] ({meta['doc']})")
+    return x
+
+
+def spice_params(section: Any) -> dict[str, float]:
+    """The fields of a parameter dataclass as ``{name: value}`` for an X element line."""
+    return {check_name(f.name): float(getattr(section, f.name)) for f in fields(section)}
+
+
+def describe(cls: type) -> list[tuple[str, float, str, str]]:
+    """(name, default, unit, doc) for each field, for docs and reports."""
+    return [(f.name, f.default, f.metadata["unit"], f.metadata["doc"]) for f in fields(cls)]
+
+
+def load_params(path: str | Path | None = None) -> ParamSet:
+    """Read a parameter file (JSON: ``{"section": {"name": value}}``); missing names keep their
+    defaults, unknown sections or names and out-of-range values are refused."""
+    path = Path(path) if path is not None else DEFAULT_PARAMS
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ValidationError(f"{path}: parameter file not found") from None
+    except json.JSONDecodeError as err:
+        raise ValidationError(f"{path}:{err.lineno}:{err.colno}: not valid JSON ({err.msg})") from None
+    if not isinstance(data, dict):
+        raise ValidationError(f"{path}: expected a JSON object of sections")
+    out = ParamSet(source=str(path))
+    for section, values in data.items():
+        if section.startswith("_"):  # _provenance, _notes: documentation only
+            continue
+        if not isinstance(values, dict):
+            raise ValidationError(f"{path}: section {section!r} must be an object")
+        if section not in SECTIONS:
+            raise ValidationError(f"{path}: unknown section {section!r}; sections: {', '.join(SECTIONS)}")
+        out = out.replace_values(section, values, where=str(path))
+    return out
+
+
+def save_params(pset: ParamSet, path: str | Path, provenance: str) -> None:
+    """Write atomically (temp file + rename): a failed write leaves the old file untouched."""
+    write_text_atomic(Path(path), json.dumps({"_provenance": provenance, **pset.to_dict()},
+                                             indent=2) + "\n")
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
