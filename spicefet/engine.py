@@ -117,6 +117,8 @@ def _check_vectors(vectors: dict[str, np.ndarray], netlist: Netlist, rung: str,
 
 def _canonical(name: str, kind: str) -> str:
     name = name.lower()
+    if name.startswith("v(") and name.endswith("-sweep)"):  # raw files write v(v-sweep)
+        return name[2:-1]
     if name.endswith("#branch"):
         return f"i({name[:-7]})"
     if kind == "voltage" and not name.startswith(("v(", "@")) and not name.endswith("-sweep"):
@@ -439,8 +441,13 @@ def _run_cli(text: str, timeout_s: float, name: str) -> tuple[dict[str, np.ndarr
             lines.append(f"Error: ngspice exited with code {proc.returncode}")
         vectors: dict[str, np.ndarray] = {}
         if raw.exists() and raw.stat().st_size:
-            plot = read_raw(raw)[-1]
-            vectors = {_canonical(n, t): v for (n, v), t in zip(plot.vectors().items(), plot.types)}
+            try:
+                plot = read_raw(raw)[-1]
+            except IncompleteError as err:  # ngspice aborted while writing; its lines say why
+                lines.append(f"raw file unusable: {err}")
+            else:
+                vectors = {_canonical(n, t): v
+                           for (n, v), t in zip(plot.vectors().items(), plot.types)}
     return vectors, lines
 
 

@@ -57,7 +57,9 @@ def _read_plot(blob: bytes, pos: int, where: str) -> tuple[RawPlot, int]:
             count = int(header["No. Variables"])
             for _ in range(count):
                 end = blob.find(b"\n", pos)
-                fields = blob[pos:end].decode("ascii", "replace").split()
+                fields = blob[pos:end].decode("ascii", "replace").split() if end >= 0 else []
+                if len(fields) < 2:
+                    raise IncompleteError("raw file variable list is truncated", netlist=where)
                 pos = end + 1
                 names.append(fields[1].lower())
                 types.append(fields[2] if len(fields) > 2 else "")

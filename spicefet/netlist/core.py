@@ -117,6 +117,9 @@ class Element:
 
     def render(self) -> str:
         check_name(self.name, "element name")
+        if self.value is None and self.name[0].lower() in "rclvie":
+            # ngspice would silently read a value-less R as 1 mOhm: refuse it here
+            raise ValidationError(f"element {self.name} needs a value")
         parts = [self.name, *(check_node(n) for n in self.nodes)]
         v = self.value
         if isinstance(v, Expr):
