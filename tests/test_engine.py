@@ -13,7 +13,7 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 import pytest
 
-from circuits import diode_rc, nested_dc, slow_transient, stuck_inductor
+from spicefet.netlist.reference import diode_rc, nested_dc, slow_transient, stuck_inductor
 from spicefet.engine import LADDER, Cache, Engine, Result, _check_vectors, _hash_inputs
 from spicefet.errors import (ConvergenceError, ValidationError, IncompleteError, NetlistError, SimulationTimeout,
                              WorkerCrash)

@@ -1,7 +1,7 @@
-"""Small reference circuits used by the engine tests (built with the netlist writer)."""
+"""Small reference circuits for engine tests and benchmarks (built with the netlist writer)."""
 from __future__ import annotations
 
-from spicefet.netlist.core import Dc, Expr, Netlist, Pulse, Sweep, Tran
+from .core import Dc, Expr, Netlist, Pulse, Sweep, Tran
 
 
 def diode_rc(stop_s: float = 20e-9, max_step_s: float | None = None) -> Netlist:
