@@ -237,3 +237,70 @@ def energy_J(t_s, v_V, i_A) -> float:
     if np.any(np.diff(t) < 0):
         raise ValueError("t_s must be non-decreasing (one transient, in time order)")
     return float(-np.trapezoid(v * i, t))
+
+
+# --------------------------------------------------------------------------- multi-level states
+def distinct_levels(g_S, min_step_rel: float = 1e-3) -> int:
+    """Number of distinct states in a monotonic pulse sequence ``g_S`` (state 0 = before the
+    first pulse). A state counts when it moves beyond the previous one in the sequence's overall
+    direction by at least ``min_step_rel`` of the total range; a step backwards or a step
+    smaller than that merges with its predecessor."""
+    g = _as_1d("g_S", g_S)
+    span = g[-1] - g[0]
+    if span == 0:
+        return 1
+    step = np.diff(g) * np.sign(span)
+    return 1 + int(np.count_nonzero(step >= min_step_rel * abs(span)))
+
+
+def soft_bounds_curve(pulse, g_min_S: float, g_max_S: float, a_pulses: float,
+                      p_max: float) -> np.ndarray:
+    """NeuroSim's potentiation curve ``G(P) = B(1 - exp(-P/A)) + Gmin`` with
+    ``B = (Gmax - Gmin)/(1 - exp(-Pmax/A))`` (A in pulses). A depression curve is the same
+    form read from the other end: pass ``p_max - P`` and swap the bounds."""
+    b = (g_max_S - g_min_S) / -np.expm1(-p_max / a_pulses)
+    return b * -np.expm1(-np.asarray(pulse, float) / a_pulses) + g_min_S
+
+
+def neurosim_nl(a_norm: float) -> float:
+    """NeuroSim's nonlinearity label (0 = linear ... ~10) of the normalized curve with
+    ``A/Pmax = a_norm``. NeuroSim's published NL <-> A table is the largest deviation of the
+    normalized curve from the straight line, in units of 0.099 (we checked the table's rows
+    reproduce to 4 digits), so it is computed here from that definition."""
+    if not a_norm > 0:
+        raise ValueError(f"normalized A must be > 0, got {a_norm!r}")
+    x = np.linspace(0.0, 1.0, 20001)
+    g = -np.expm1(-x / a_norm) / -np.expm1(-1.0 / a_norm)
+    return float(np.max(g - x) / 0.099)
+
+
+def fit_soft_bounds(g_S, increasing: bool) -> dict[str, float]:
+    """Fit NeuroSim's curve to a potentiation (`increasing`) or depression sequence ``g_S``
+    (state after 0..Pmax pulses). Returns ``g_min_S``, ``g_max_S``, ``a_pulses`` (NeuroSim's A),
+    ``a_norm`` (A/Pmax), ``nl`` (NeuroSim label) and ``r2``; also the aihwkit SoftBoundsPmax
+    view, whose ``alpha = 1/A`` per pulse and ``p_max`` = number of pulses."""
+    from scipy.optimize import curve_fit
+
+    g = _as_1d("g_S", g_S, 4)
+    p_max = g.size - 1
+    seq = g if increasing else g[::-1]  # depression read backwards is a potentiation curve
+    pulses = np.arange(g.size, dtype=float)
+    span = seq[-1] - seq[0]
+    if span <= 0:
+        raise ValueError("the sequence does not move in the stated direction")
+
+    norm = (seq - seq[0]) / span  # fit in normalized units: siemens would be ~1e-12 squared
+
+    def model(p, log_a):
+        return soft_bounds_curve(p, 0.0, 1.0, 10.0 ** log_a * p_max, p_max)
+
+    # start from the best point of a coarse grid: the cost is flat for nearly linear curves
+    grid = np.linspace(-3, 4, 141)
+    log_a0 = grid[int(np.argmin([np.sum((model(pulses, a) - norm) ** 2) for a in grid]))]
+    (log_a,), _ = curve_fit(model, pulses, norm, p0=[log_a0], bounds=([-4], [6]))
+    a_norm = 10.0 ** log_a
+    resid = model(pulses, log_a) - norm
+    r2 = 1.0 - np.sum(resid ** 2) / np.sum((norm - norm.mean()) ** 2)
+    return {"g_min_S": float(seq[0]), "g_max_S": float(seq[-1]), "a_pulses": float(a_norm * p_max),
+            "a_norm": float(a_norm), "nl": neurosim_nl(a_norm), "r2": float(r2),
+            "alpha_per_pulse": float(1.0 / (a_norm * p_max)), "p_max": float(p_max)}

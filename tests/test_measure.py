@@ -177,3 +177,32 @@ def test_energy_errors():
         m.energy_J(t, t[:-1], t)
     with pytest.raises(ValueError, match="1-D"):
         m.energy_J(t.reshape(5, 1), t, t)
+
+
+# --------------------------------------------------------------------------- multi-level
+def test_distinct_levels_counts_monotonic_steps_and_merges_stalls():
+    g = np.concatenate([np.linspace(1e-6, 2e-6, 129)])
+    assert m.distinct_levels(g) == 129
+    assert m.distinct_levels(g[::-1]) == 129        # depression counts the same way
+    stalled = g.copy()
+    stalled[50:60] = stalled[50]                           # ten pulses that did nothing
+    assert m.distinct_levels(stalled) == 129 - 9
+    assert m.distinct_levels(np.ones(5)) == 1
+
+
+def test_neurosim_label_matches_its_published_anchor_points():
+    # rows of NeuroSim's NL <-> normalized-A table (documents/Nonlinearity-NormA)
+    for nl, a in [(1.51, 0.8195), (3.01, 0.3853), (6.01, 0.1351)]:
+        assert m.neurosim_nl(a) == pytest.approx(nl, rel=2e-3)
+    assert m.neurosim_nl(1e4) < 1e-3                 # linear
+
+
+@pytest.mark.parametrize("a_norm", [0.2, 1.0, 5.0])
+def test_soft_bounds_fit_recovers_the_generating_curve(a_norm):
+    p = np.arange(129.0)
+    g = m.soft_bounds_curve(p, 1e-7, 3e-6, a_norm * 128, 128)
+    up = m.fit_soft_bounds(g, increasing=True)
+    assert up["a_norm"] == pytest.approx(a_norm, rel=1e-4) and up["r2"] > 0.999999
+    down = m.fit_soft_bounds(g[::-1], increasing=False)
+    assert down["a_norm"] == pytest.approx(a_norm, rel=1e-4)
+    assert up["alpha_per_pulse"] == pytest.approx(1 / (a_norm * 128))
