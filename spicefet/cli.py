@@ -1,4 +1,4 @@
-"""Command line: ``spicefet netlist|sim|netlists|reproduce``.
+"""Command line: ``spicefet netlist|sim|netlists|fit|reproduce``.
 
 Every error a user can cause prints one line ``spicefet: error: ...`` and exits with status 2;
 a simulation failure exits with status 3. Output files are written to a temp file and renamed,
@@ -146,6 +146,9 @@ def build_parser() -> argparse.ArgumentParser:
     common(p, with_set=False)
     p.add_argument("--out", default="netlists")
     p.set_defaults(func=cmd_netlists)
+
+    from .fit.cli import add_subcommands as add_fit
+    add_fit(sub)
 
     p = sub.add_parser("reproduce", help="run the paper reproduction; write summary.json, report.md")
     common(p, with_set=False)

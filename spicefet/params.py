@@ -153,7 +153,17 @@ def write_text_atomic(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w") as fh:
             fh.write(text)
+        make_readable(Path(tmp))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
+def make_readable(path: Path) -> None:
+    """Give a file written through a temp file (mkstemp makes 0600) the usual mode."""
+    os.chmod(path, 0o666 & ~_UMASK)

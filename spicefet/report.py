@@ -33,7 +33,7 @@ class Section:
 def save_figure(fig, path: Path) -> str:
     """Save a matplotlib figure to `path` (PNG) and close it; returns the file name."""
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, format="png", dpi=110)  # format explicit: staged files end in .part
     plt.close(fig)
     return path.name
 
