@@ -117,6 +117,8 @@ def _check_vectors(vectors: dict[str, np.ndarray], netlist: Netlist, rung: str,
 
 def _canonical(name: str, kind: str) -> str:
     name = name.lower()
+    if name.startswith("@"):  # device-internal vector, e.g. @b.x1.xch.bch[i]
+        return name
     if name.startswith("v(") and name.endswith("-sweep)"):  # raw files write v(v-sweep)
         return name[2:-1]
     if name.endswith("#branch"):

@@ -276,14 +276,15 @@ def neurosim_nl(a_norm: float) -> float:
 
 def fit_soft_bounds(g_S, increasing: bool) -> dict[str, float]:
     """Fit NeuroSim's curve to a potentiation (`increasing`) or depression sequence ``g_S``
-    (state after 0..Pmax pulses). Returns ``g_min_S``, ``g_max_S``, ``a_pulses`` (NeuroSim's A),
+    (state after 0..Pmax pulses). Depression is read as the saturating drop from its first
+    state, ``G(0) - G(P)``: the same form mirrored, steep first pulses and soft bound last. Returns ``g_min_S``, ``g_max_S``, ``a_pulses`` (NeuroSim's A),
     ``a_norm`` (A/Pmax), ``nl`` (NeuroSim label) and ``r2``; also the aihwkit SoftBoundsPmax
     view, whose ``alpha = 1/A`` per pulse and ``p_max`` = number of pulses."""
     from scipy.optimize import curve_fit
 
     g = _as_1d("g_S", g_S, 4)
     p_max = g.size - 1
-    seq = g if increasing else g[::-1]  # depression read backwards is a potentiation curve
+    seq = g if increasing else -g  # a depression is a potentiation curve mirrored in G
     pulses = np.arange(g.size, dtype=float)
     span = seq[-1] - seq[0]
     if span <= 0:
@@ -301,6 +302,7 @@ def fit_soft_bounds(g_S, increasing: bool) -> dict[str, float]:
     a_norm = 10.0 ** log_a
     resid = model(pulses, log_a) - norm
     r2 = 1.0 - np.sum(resid ** 2) / np.sum((norm - norm.mean()) ** 2)
-    return {"g_min_S": float(seq[0]), "g_max_S": float(seq[-1]), "a_pulses": float(a_norm * p_max),
+    lo, hi = (g[0], g[-1]) if increasing else (g[-1], g[0])
+    return {"g_min_S": float(lo), "g_max_S": float(hi), "a_pulses": float(a_norm * p_max),
             "a_norm": float(a_norm), "nl": neurosim_nl(a_norm), "r2": float(r2),
             "alpha_per_pulse": float(1.0 / (a_norm * p_max)), "p_max": float(p_max)}

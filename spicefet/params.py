@@ -48,7 +48,55 @@ class ChannelParams:
         return 8.8541878128e-12 * self.eps_ox / (self.t_ox_nm * 1e-9)
 
 
-SECTIONS: dict[str, type] = {"channel": ChannelParams, "selector": ChannelParams}
+@dataclass(frozen=True)
+class FerroParams:
+    """Hf0.5Zr0.5O2 film of the MFMIS stack (``fecap`` in models/ferroelectric.lib): a
+    Preisach ensemble of nucleation-limited (Merz) domains."""
+    t_fe_nm: float = p(16.0, "nm", "ferroelectric thickness", 1.0, 1e3)
+    eps_fe: float = p(30.0, "1", "background relative permittivity", 1.0, 200.0)
+    ps_uC_cm2: float = p(15.0, "uC/cm2", "switchable (saturated) polarisation", 0.0, 100.0)
+    ea_MV_cm: float = p(1.59, "MV/cm", "mean activation field of the domains", 0.01, 50.0)
+    ea_sigma_MV_cm: float = p(0.413, "MV/cm", "standard deviation of the activation field", 0.0, 10.0)
+    alpha: float = p(16.0, "1", "Merz exponent: rate = exp(-(Ea/E)^alpha)/tau0", 0.5, 20.0)
+    tau0_s: float = p(0.5e-9, "s", "attempt time of domain switching", 1e-15, 1.0)
+    n_dom: float = p(32.0, "1", "number of domains (1..32)", 1.0, 32.0)
+    e_imp_MV_cm: float = p(0.0, "MV/cm", "imprint field", -10.0, 10.0)
+    g_leak_S: float = p(0.0, "S", "ohmic leakage conductance of the film", 0.0, 1e-3)
+
+
+@dataclass(frozen=True)
+class DuplexParams:
+    """Geometry of the duplex FeFET: two MFMIS gates (T and I) over width-split segments of one
+    MoS2 channel (``duplex_fefet`` in models/fefet.lib)."""
+    a_de_um2: float = p(30.0, "um2", "floating-gate / HfO2 area of each gate (>= channel area)", 1e-3, 1e6)
+    w_seg_um: float = p(5.0, "um", "channel width under each gate (segment)", 1e-3, 1e5)
+    ratio_t: float = p(0.43, "1", "A_FE/A_DE of the training (T) gate", 1e-4, 100.0)
+    ratio_i: float = p(0.053, "1", "A_FE/A_DE of the inference (I) gate", 1e-4, 100.0)
+    q_fg0_fC: float = p(0.0, "fC", "net charge on each floating gate", -1e4, 1e4)
+    p0_t_reset: float = p(-0.15, "1", "P/Ps of the reset T gate while the I gate is used", -1.0, 1.0)
+    footprint_um2: float = p(150.0, "um2", "device footprint used for energy per area", 1e-3, 1e8)
+
+
+@dataclass(frozen=True)
+class OperationParams:
+    """Bias conditions of programming and reading (paper: 4.8 ns pulses, AWG up to 10 V)."""
+    program_V: float = p(10.0, "V", "I-gate program amplitude (erase uses -program_V)", 0.0, 50.0)
+    pulse_s: float = p(4.8e-9, "s", "program/erase pulse width (FWHM)", 1e-12, 1.0)
+    edge_s: float = p(0.5e-9, "s", "pulse rise and fall time", 1e-13, 1e-3)
+    read_vg_V: float = p(0.0, "V", "gate voltage while reading", -50.0, 50.0)
+    read_vd_V: float = p(0.1, "V", "drain voltage while reading", -10.0, 10.0)
+    t_pot_V: float = p(5.3, "V", "T-gate potentiation pulse amplitude", 0.0, 50.0)
+    t_dep_V: float = p(-0.7, "V", "T-gate depression pulse amplitude", -50.0, 0.0)
+    t_pulse_s: float = p(5e-9, "s", "T-gate update pulse width (FWHM)", 1e-12, 1.0)
+    t_edge_s: float = p(1e-9, "s", "T-gate update pulse edges", 1e-13, 1e-3)
+    t_period_s: float = p(27e-9, "s", "period of the T-gate pulse train (pulse + read)", 1e-12, 1.0)
+    sweep_V: float = p(5.0, "V", "amplitude of the triangular transfer sweep", 0.0, 50.0)
+    sweep_quarter_s: float = p(1e-6, "s", "quarter period of the triangular transfer sweep", 1e-12, 1e3)
+
+
+SECTIONS: dict[str, type] = {"channel": ChannelParams, "selector": ChannelParams,
+                             "ferro": FerroParams, "duplex": DuplexParams,
+                             "operation": OperationParams}
 
 
 @dataclass(frozen=True)
@@ -56,6 +104,9 @@ class ParamSet:
     """All parameter sections; `source` says where the values came from (file or 'defaults')."""
     channel: ChannelParams = field(default_factory=ChannelParams)
     selector: ChannelParams = field(default_factory=ChannelParams)
+    ferro: FerroParams = field(default_factory=FerroParams)
+    duplex: DuplexParams = field(default_factory=DuplexParams)
+    operation: OperationParams = field(default_factory=OperationParams)
     source: str = "defaults"
 
     def section(self, name: str):

@@ -12,6 +12,7 @@ from typing import Callable
 from ..errors import ValidationError
 from ..params import ParamSet, parse_number, spice_params
 from .core import Dc, Netlist, Sweep
+from .fefet_benches import fe_pv, fefet_switch, fefet_transfer
 
 
 def channel_idvg(params: ParamSet, vd_V: float = 0.1, vg_start_V: float = -5.0,
@@ -42,6 +43,9 @@ def channel_idvd(params: ParamSet, vd_stop_V: float = 5.0, vd_step_V: float = 0.
 BENCHES: dict[str, Callable[..., Netlist]] = {
     "idvg": channel_idvg,
     "idvd": channel_idvd,
+    "fe_pv": fe_pv,
+    "fefet_transfer": fefet_transfer,
+    "fefet_switch": fefet_switch,
 }
 
 

@@ -19,6 +19,9 @@ from ..errors import ValidationError
 
 NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 NODE_RE = re.compile(r"(?:[A-Za-z][A-Za-z0-9_]*|[0-9]+)\Z")
+# hierarchical node (x1.xfe.p3) for .ic; device-internal vectors (@b.x1.xch.bch[i]) for .save
+PATH_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*)*\Z")
+SAVE_RE = re.compile(r"(?:@[A-Za-z]\.[A-Za-z0-9_.]+\[[a-z]+\]|[vi]\([A-Za-z0-9_.]+\))\Z")
 # Characters allowed in a behavioural expression: identifiers, numbers, operators, brackets.
 EXPR_RE = re.compile(r"[A-Za-z0-9_.+\-*/^(),<>=!&|:?\s{}']*\Z")
 MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
@@ -117,6 +120,8 @@ class Element:
 
     def render(self) -> str:
         check_name(self.name, "element name")
+        if self.kind not in ("", "V", "I"):
+            raise ValidationError(f"element {self.name}: kind must be '', 'V' or 'I'")
         if self.value is None and self.name[0].lower() in "rclvie":
             # ngspice would silently read a value-less R as 1 mOhm: refuse it here
             raise ValidationError(f"element {self.name} needs a value")
@@ -220,7 +225,8 @@ class Netlist:
     libraries: tuple[str, ...] = ()  # file names under models/, e.g. "mos2.lib"
     params: dict[str, float] = field(default_factory=dict)
     options: dict[str, float | str] = field(default_factory=dict)
-    ic: dict[str, float] = field(default_factory=dict)  # node -> initial voltage
+    ic: dict[str, float] = field(default_factory=dict)  # node (may be x1.node) -> initial voltage
+    saves: tuple[str, ...] = ()  # extra vectors besides all nodes, e.g. "@b.x1.xch.bch[i]"
     title: str = ""
 
     def add(self, name: str, nodes: tuple[str, ...] | list[str], value: Value = None,
@@ -250,11 +256,20 @@ class Netlist:
         if options:
             lines.append(".options " + " ".join(_option(k, v) for k, v in options.items()))
         if self.ic:
-            lines.append(".ic " + " ".join(f"v({check_node(n)})={fmt(v, f'ic of {n}')}"
-                                           for n, v in self.ic.items()))
+            lines.append(".ic " + " ".join(f"v({_checked(PATH_RE, n, 'ic node')})="
+                                           f"{fmt(v, f'ic of {n}')}" for n, v in self.ic.items()))
+        if self.saves:
+            lines.append(".save all " + " ".join(_checked(SAVE_RE, v, "saved vector")
+                                                 for v in self.saves))
         lines.append(self.analysis.render(rung.max_step_factor))
         lines.append(".end")
         return "\n".join(lines) + "\n"
+
+
+def _checked(pattern: re.Pattern, text: object, what: str) -> str:
+    if not isinstance(text, str) or not pattern.match(text):
+        raise ValidationError(f"{what} {text!r} is not allowed in a netlist")
+    return text
 
 
 def check_lib_name(lib: str) -> str:
