@@ -12,14 +12,12 @@ import math
 from ..params import ParamSet, spice_params
 
 FEFET_LIBS = ("mos2.lib", "ferroelectric.lib", "fefet.lib")  # include each exactly once
-# models/fefet.lib names the gate dielectric of the FeFETs after the DE layer of the stack
-_DIELECTRIC_NAMES = {"t_ox_nm": "t_de_nm", "eps_ox": "eps_de"}
 
 
 def _channel(params: ParamSet, drop: tuple[str, ...] = ()) -> dict[str, float]:
     ch = spice_params(params.channel)
     ch["w_um"] = params.duplex.w_seg_um  # each gate sits over one segment of the channel
-    return {_DIELECTRIC_NAMES.get(k, k): v for k, v in ch.items() if k not in drop}
+    return {k: v for k, v in ch.items() if k not in drop}
 
 
 def mfmis(params: ParamSet, ratio: float, p0: float) -> tuple[str, dict[str, float]]:
