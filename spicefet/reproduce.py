@@ -7,6 +7,7 @@ from pathlib import Path
 
 from .engine import Engine, ngspice_version
 from .experiments import channel, ferro, multilevel, switching, window
+from .fit import report as fit_report
 from .params import ParamSet
 from .report import Section, write_report
 
@@ -26,6 +27,8 @@ def reproduce(out_dir: Path, params: ParamSet, engine: Engine) -> dict:
         ("FeFET: switching, energy, read disturb",
          lambda out: switching.section(params, engine, out, shared["window_i_V"])),
         ("FeFET: T-type 128+128 pulses, I-type write-verify", partial(multilevel.section, params, engine)),
+        ("Fits to the reference CSVs (retention, endurance, ...)",
+         partial(fit_report.section, params, engine)),
     ]
     meta = {"ngspice": ngspice_version(), "params": params.source}
     return write_report(out_dir, steps, meta, progress=lambda s: print(s, file=sys.stderr))

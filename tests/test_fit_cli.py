@@ -32,10 +32,9 @@ def test_fit_writes_out_plot_and_report(tmp_path, capsys):
 @pytest.mark.parametrize("kind,text,message", [
     ("retention", "time_s,g_S,temp_C,state\n0,1,85,a\n0,x,85,b\n",
      r"data.csv:3: column g_S: 'x' is not a number"),
-    ("pv", "v_V,p_uC_cm2\n0,1\n1,2\n",
-     r"fit kind 'pv' is not yet supported .* valid pv file of 2 rows"),
-    ("switching", "width_s,amplitude_V,dvt_V\n1e-9,5,0.1\n", r"'switching' is not yet supported"),
-    ("pulse", "pulse,i_A,amplitude_V,width_s\n0,1e-6,3,1e-7\n", r"'pulse' is not yet supported"),
+    ("pv", "v_V,p_uC_cm2\n0,1\n1,2\n", r"2 data points cannot determine 4 free parameters"),
+    ("switching", "width_s,amplitude_V,dvt_V\n1e-9,5,0.1\n", r"needs a switched_frac column"),
+    ("pulse", "pulse,i_A,amplitude_V,width_s\n0,1e-6,3,1e-7\n", r"no pulses"),
     ("iv", "v_V\n0\n", r"unknown fit kind 'iv'; kinds: transfer, pv, pulse"),
 ])
 def test_errors_are_one_line_and_nothing_is_written(tmp_path, kind, text, message):

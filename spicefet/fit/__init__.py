@@ -8,9 +8,10 @@ Kinds and what they fit (CSV schemas in `spicefet.fit.csvio`):
   (`spicefet.fit.retention`); writes the fitted model as JSON.
 * ``endurance`` - window vs cycles with wake-up, fatigue and breakdown
   (`spicefet.fit.endurance`); writes the fitted model as JSON.
-* ``pv``, ``pulse``, ``switching`` - their files are read and validated, but the fit needs the
-  ferroelectric model and is refused as not yet supported. A new kind slots in by adding a
-  function ``(data, start, engine) -> FitProduct`` to `FITTERS`.
+* ``pv``, ``pulse``, ``switching`` - the ferroelectric model, ngspice in the loop
+  (`spicefet.fit.ferro`): P-V loop of ``fecap``, T-type pulse response and I-type switched
+  fraction of ``mfmis_fefet``; each writes a full parameter set like transfer.
+A new kind slots in by adding a function ``(data, start, engine) -> FitProduct`` to `FITTERS`.
 
 Outputs (parameters, PNG plot, text report) are staged next to their targets and renamed into
 place only when everything has been produced: a failed fit writes nothing.
@@ -47,13 +48,20 @@ class FitOutcome:
     written: list[Path]
 
 
-def _transfer(data, start, engine: Engine | None) -> FitProduct:
-    from .transfer import fit_transfer
-    pset = start if isinstance(start, ParamSet) else load_params(start)
-    with contextlib.ExitStack() as stack:
-        if engine is None:
-            engine = stack.enter_context(Engine("shared", cache=None, ladder=LADDER[:1]))
-        return fit_transfer(data, pset, engine)
+def _spice_fitter(module: str, name: str):
+    """A fitter that runs ngspice: start = a `ParamSet` or a parameter file (None: defaults)."""
+    def fitter(data, start, engine: Engine | None) -> FitProduct:
+        import importlib
+        fit_fn = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+        pset = start if isinstance(start, ParamSet) else load_params(start)
+        with contextlib.ExitStack() as stack:
+            if engine is None:
+                engine = stack.enter_context(Engine("shared", cache=None, ladder=LADDER[:1]))
+            return fit_fn(data, pset, engine)
+    return fitter
+
+
+_transfer = _spice_fitter("transfer", "fit_transfer")
 
 
 def _start_file(kind: str, start) -> Path | None:
@@ -77,6 +85,9 @@ FITTERS: dict[str, Callable[[CsvData, object, Engine | None], FitProduct]] = {
     "transfer": _transfer,
     "retention": _retention,
     "endurance": _endurance,
+    "pv": _spice_fitter("ferro", "fit_pv"),
+    "pulse": _spice_fitter("ferro", "fit_pulse"),
+    "switching": _spice_fitter("ferro", "fit_switching"),
 }
 
 
@@ -97,7 +108,8 @@ def fit(kind: str, csv_path: str | Path, start_params: ParamSet | str | Path | N
         report_path: str | Path | None = None, *, engine: Engine | None = None) -> FitOutcome:
     """Fit the model of `kind` to the CSV file and write the results.
 
-    start_params: transfer - a `ParamSet` or parameter file (None: fits/default.json);
+    start_params: transfer, pv, pulse, switching - a `ParamSet` or parameter file (None:
+        fits/default.json);
         retention/endurance - a file written by a previous fit of that kind, or None (start
         values are read off the data).
     out_path: fitted parameters (JSON); plot_path: PNG of data, model and residuals;
@@ -116,7 +128,8 @@ def fit(kind: str, csv_path: str | Path, start_params: ParamSet | str | Path | N
     product = FITTERS[kind](data, start_params, engine)
     report = product.report()
     source = (start_params.source if isinstance(start_params, ParamSet)
-              else start_params or ("fits/default.json" if kind == "transfer" else "the data"))
+              else start_params or ("fits/default.json" if kind not in ("retention", "endurance")
+                                    else "the data"))
     provenance = (f"spicefet fit {kind} of {csv_path} ({len(data)} rows; R^2 = {product.r2:.6f}, "
                   f"reduced chi-square = {product.result.redchi:.4g}); start: {source}; data "
                   f"provenance: {data.header.get('provenance', 'not stated in the file')}")

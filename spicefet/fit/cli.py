@@ -1,6 +1,7 @@
 """The ``spicefet fit`` subcommand; `spicefet.cli` registers it with `add_subcommands`.
 
     spicefet fit KIND DATA.csv [--params START] --out FILE [--plot PNG] [--report TXT]
+    spicefet export aihwkit|neurosim PULSE.csv --out FILE
 
 Errors are `SpicefetError`s (the main CLI prints them as one line and exits 2; a failed
 simulation exits 3); a failed fit writes nothing.
@@ -21,8 +22,27 @@ def cmd_fit(args) -> None:
           file=sys.stderr)
 
 
+def cmd_export(args) -> None:
+    from .export import export
+    doc = export(args.format, args.data, args.out)
+    nl = (f"NL_LTP {doc['NL_LTP']:.2f}, NL_LTD {doc['NL_LTD']:.2f}" if "NL_LTP" in doc else
+          f"alpha {doc['device']['alpha']:.4g}, p_max {doc['device']['p_max']}")
+    print(f"export {args.format}: {nl}; wrote {args.out}", file=sys.stderr)
+
+
 def add_subcommands(subparsers) -> None:
-    """Register ``fit`` on an argparse subparsers object."""
+    """Register ``fit`` and ``export`` on an argparse subparsers object."""
+    from .export import FORMATS
+    e = subparsers.add_parser(
+        "export", help="pulse response -> aihwkit device / NeuroSim parameters (JSON)",
+        description="Fit NeuroSim's G = B(1 - exp(-P/A)) + Gmin to the potentiation and "
+                    "depression branches of a pulse-response CSV and write an aihwkit "
+                    "SoftBoundsPmaxDevice configuration or NeuroSim parameters as JSON "
+                    "(mapping: spicefet.fit.export).")
+    e.add_argument("format", choices=FORMATS, help="aihwkit or neurosim")
+    e.add_argument("data", metavar="PULSE.csv", help="pulse-response file (kind pulse)")
+    e.add_argument("--out", metavar="FILE", required=True, help="output JSON")
+    e.set_defaults(func=cmd_export)
     columns = "\n\n".join(f"{kind}:\n  " + describe(kind).replace("\n", "\n  ")
                             for kind in KINDS)
     p = subparsers.add_parser(
@@ -35,7 +55,7 @@ def add_subcommands(subparsers) -> None:
     p.add_argument("kind", metavar="KIND", help=f"data kind: {', '.join(KINDS)}")
     p.add_argument("data", metavar="DATA.csv", help="measurement file (see spicefet.fit.csvio)")
     p.add_argument("--params", metavar="START",
-                   help="start values: a parameter file for transfer (default "
+                   help="start values: a parameter file for transfer/pv/pulse/switching (default "
                         "fits/default.json); a previous fit's output for retention/endurance")
     p.add_argument("--out", metavar="FILE", required=True, help="fitted parameters (JSON)")
     p.add_argument("--plot", metavar="PNG", help="plot of data, model and residuals")

@@ -57,6 +57,10 @@ HEADER_NUMBERS = {
     "vd_V": "drain bias of every row when there is no vd_V column [V]",
     "vread_V": "read voltage at which currents were measured [V]",
     "area_um2": "ferroelectric capacitor area [um^2]",
+    "p0": "initial P/Ps of the ferroelectric (pv: -1, pulse: 0.2 when absent)",
+    "ratio": "A_FE/A_DE of the gate (pulse: duplex.ratio_t, switching: ratio_i when absent)",
+    "edge_s": "pulse rise/fall time [s] (pulse: operation.t_edge_s when absent)",
+    "period_s": "pulse period [s] (pulse: operation.t_period_s when absent)",
 }
 
 

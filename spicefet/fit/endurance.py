@@ -47,6 +47,15 @@ def window(cycles, w0: float, wakeup: float, log10_n_wakeup: float, log10_n_fati
     return w0 * rise * fatigue * collapse
 
 
+def failure_summary(n_fail: float) -> dict:
+    """summary.json keys of the failure count: always finite JSON. When the fitted window never
+    falls below the threshold up to 1e`MAX_LOG10_CYCLES` cycles, that search limit is reported
+    as a lower bound (``cycles_to_failure_lower_bound: true``)."""
+    never = not math.isfinite(n_fail)
+    return {"cycles_to_failure": 10.0 ** MAX_LOG10_CYCLES if never else float(n_fail),
+            "cycles_to_failure_lower_bound": never}
+
+
 def cycles_to_failure(values: dict[str, float], failure_fraction: float) -> float:
     """First N after the peak where W(N) < failure_fraction * peak; inf if never (to 1e30)."""
     lg = np.linspace(0.0, MAX_LOG10_CYCLES, 3001)
@@ -124,7 +133,7 @@ class EnduranceFit:
 
     def summary(self) -> dict:
         return {"fits": {"endurance": {"r2": self.r2, "redchi": float(self.result.redchi)}},
-                "endurance": {"cycles_to_failure": self.cycles_to_failure}}
+                "endurance": failure_summary(self.cycles_to_failure)}
 
     def save(self, path: Path, provenance: str) -> None:
         names = WINDOW_NAMES + (BREAKDOWN_NAMES if self.breakdown else ())

@@ -12,6 +12,15 @@ file says it is synthetic (`provenance`); never present these data as measured.
   10 years at 125 C), with a programming spread and a read noise in log10 G.
 * endurance: the `endurance` model of a T-type device to 1e13 cycles (no failure within the
   data, like the paper's > 1e13) with noise on the window.
+* pv: the shipped ``fecap`` (ngspice) at `PV_TRUTH`, 100 um^2, driven through the P-V
+  experiment's turning points (major loop, nested reversal loops, wiping-out) at 1 V/us,
+  sampled at 400 instants, Gaussian noise `PV_NOISE_UC_CM2` on P.
+* pulse: the T-type gate (``mfmis_fefet``, A_FE/A_DE = ratio_t) at `PULSE_TRUTH`, 32
+  potentiation + 32 depression pulses of the operation section (p0 = 0.2, as the multilevel
+  experiment, shortened from 128 + 128 to keep a fit under a minute), 0.5 % relative read
+  noise on G.
+* switching: the I-type gate at `SWITCHING_TRUTH`, one pulse from the erased state for each of
+  4 amplitudes x 3 widths, Gaussian noise `SWITCHING_NOISE` on the switched fraction.
 """
 from __future__ import annotations
 
@@ -25,12 +34,14 @@ from ..engine import LADDER, Engine
 from ..netlist.benches import channel_idvg
 from ..params import ParamSet, load_params
 from . import endurance, retention
-from .csvio import EnduranceData, RetentionData, TransferData, write_csv
+from .csvio import (EnduranceData, PulseData, PvData, RetentionData, SwitchingData,
+                    TransferData, write_csv)
 from .transfer import PRECISE_OPTIONS, Noise
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "fits" / "data"
 FILES = {"transfer": "transfer_synthetic.csv", "retention": "retention_synthetic.csv",
-         "endurance": "endurance_synthetic.csv"}
+         "endurance": "endurance_synthetic.csv", "pv": "pv_synthetic.csv",
+         "pulse": "pulse_synthetic.csv", "switching": "switching_synthetic.csv"}
 
 TRANSFER_TRUTH = {"mu_cm2Vs": 15.0, "vt_V": 1.2, "ss_mVdec": 180.0, "rc_ohm_um": 5000.0,
                   "g_off_S": 2e-13}
@@ -144,12 +155,112 @@ def endurance_dataset(truth: dict[str, float] = ENDURANCE_TRUTH, *, noise_V: flo
                          cycles=cycles, window_V=w)
 
 
+PV_TRUTH = {"ps_uC_cm2": 17.0, "ea_MV_cm": 1.65, "ea_sigma_MV_cm": 0.38, "eps_fe": 28.0}
+PV_NOISE_UC_CM2 = 0.15
+PULSE_TRUTH = {"ea_MV_cm": 1.575, "ea_sigma_MV_cm": 0.425}
+PULSE_NOISE_REL = 0.005
+PULSE_COUNTS = (32, 32)
+SWITCHING_TRUTH = {"ea_MV_cm": 1.55, "ea_sigma_MV_cm": 0.43, "tau0_s": 1e-9}
+SWITCHING_NOISE = 0.01
+SWITCHING_AMPLITUDES_V = (1.5, 2.5, 3.5, 4.5)
+SWITCHING_WIDTHS_S = (2e-9, 10e-9, 50e-9)
+
+
+def _truth_params(base: ParamSet | None, truth: dict[str, float]) -> tuple[ParamSet, str]:
+    from .ferro import SECTIONS
+    origin = "fits/default.json" if base is None else base.source
+    out = base if base is not None else load_params()
+    for name, value in truth.items():
+        out = out.replace_values(SECTIONS[name], {name: value})
+    return out, origin
+
+
+def pv_dataset(engine: Engine, *, base: ParamSet | None = None,
+               truth: dict[str, float] = PV_TRUTH, noise: float = PV_NOISE_UC_CM2,
+               n_points: int = 400, seed: int = 4, path: str = FILES["pv"]) -> PvData:
+    """P-V of a 100 um^2 capacitor through the P-V experiment's turning points at 1 V/us."""
+    from ..netlist.fefet_benches import PV_LEVELS_V
+    from ..netlist.stimuli import segments
+    from .ferro import EPS0_F_M, PV_RATE_V_S, pv_netlist
+    true, origin = _truth_params(base, truth)
+    _, turns = segments(PV_LEVELS_V, PV_RATE_V_S)
+    # sampled evenly, plus the turning points (a PWL through the samples is the drive)
+    t = np.union1d(np.linspace(0.0, float(turns[-1]), n_points), turns)
+    v = np.interp(t, turns, PV_LEVELS_V)
+    t_knots, v_knots = turns, np.asarray(PV_LEVELS_V, float)
+    r = engine.run(pv_netlist(true, t_knots, v_knots, 100.0, -1.0))
+    pm = np.interp(t, r["time"], r["v(xfe.pm)"])
+    f = true.ferro
+    p = f.ps_uC_cm2 * pm + EPS0_F_M * f.eps_fe * v / (f.t_fe_nm * 1e-9) * 100.0
+    p = p + noise * np.random.default_rng(seed).standard_normal(p.size)
+    header = {"provenance": provenance(
+        f"models/ferroelectric.lib fecap (ngspice) with {_describe(truth)}, other fields from "
+        f"{origin}; 100 um2, turning points {'/'.join(f'{x:g}' for x in PV_LEVELS_V)} V at "
+        f"{PV_RATE_V_S:g} V/s from P/Ps = -1; noise {noise:g} uC/cm2 Gaussian; seed {seed}"),
+        "device": "HZO capacitor, 16 nm (synthetic)", "area_um2": 100.0}
+    return PvData(path=path, header=header, line=np.arange(t.size) + len(header) + 2,
+                  v_V=np.round(v, 9), p_uC_cm2=p, q_C=None, t_s=t)
+
+
+def pulse_dataset(engine: Engine, *, base: ParamSet | None = None,
+                  truth: dict[str, float] = PULSE_TRUTH, rel_noise: float = PULSE_NOISE_REL,
+                  counts: tuple[int, int] = PULSE_COUNTS, seed: int = 5,
+                  path: str = FILES["pulse"]) -> PulseData:
+    """G after each of counts[0] potentiation then counts[1] depression pulses (T gate)."""
+    from .ferro import PULSE_P0, PulsePlan, pulse_conductance, pulse_netlist
+    true, origin = _truth_params(base, truth)
+    op = true.operation
+    amps = np.array([op.t_pot_V] * counts[0] + [op.t_dep_V] * counts[1])
+    n = amps.size
+    plan = PulsePlan(amps, op.t_pulse_s, op.t_edge_s, op.t_period_s, true.duplex.ratio_t,
+                     PULSE_P0, np.arange(n + 1))
+    net, train = pulse_netlist(true, plan)
+    g = pulse_conductance(true, plan, engine.run(net), train)
+    g = g * (1 + rel_noise * np.random.default_rng(seed).standard_normal(g.size))
+    header = {"provenance": provenance(
+        f"models/fefet.lib mfmis_fefet T gate (ratio {true.duplex.ratio_t:g}, pulse train, "
+        f"ngspice) with {_describe(truth)}, other fields from {origin}; {counts[0]} x "
+        f"{op.t_pot_V:+g} V then {counts[1]} x {op.t_dep_V:+g} V, {op.t_pulse_s:g} s, "
+        f"period {op.t_period_s:g} s, from P/Ps = {PULSE_P0:g}; noise {rel_noise:g} relative "
+        f"Gaussian; seed {seed}"),
+        "device": "T-type duplex FeFET gate, A_FE/A_DE = 0.43 (synthetic)",
+        "vread_V": op.read_vd_V}
+    return PulseData(path=path, header=header, line=np.arange(n + 1) + len(header) + 2,
+                     pulse=np.arange(n + 1, dtype=float), g_S=g, i_A=None,
+                     amplitude_V=np.concatenate([[amps[0]], amps]),
+                     width_s=np.full(n + 1, op.t_pulse_s))
+
+
+def switching_dataset(engine: Engine, *, base: ParamSet | None = None,
+                      truth: dict[str, float] = SWITCHING_TRUTH, noise: float = SWITCHING_NOISE,
+                      seed: int = 6, path: str = FILES["switching"]) -> SwitchingData:
+    """Switched fraction of the erased I gate after one pulse, amplitudes x widths."""
+    from ..netlist.stimuli import sample
+    from .ferro import PM, switching_netlist
+    true, origin = _truth_params(base, truth)
+    pairs = [(a, w) for a in SWITCHING_AMPLITUDES_V for w in SWITCHING_WIDTHS_S]
+    runs = [switching_netlist(true, a, w, true.duplex.ratio_i) for a, w in pairs]
+    frac = np.array([np.diff(sample(r["time"], r[PM], [tr.read_before_s, tr.reads_s[0]]))[0] / 2
+                     for r, (_, tr) in zip(engine.run_many([n for n, _ in runs]), runs)])
+    frac = np.clip(frac + noise * np.random.default_rng(seed).standard_normal(frac.size), 0, 1)
+    header = {"provenance": provenance(
+        f"models/fefet.lib mfmis_fefet I gate (ratio {true.duplex.ratio_i:g}, ngspice) with "
+        f"{_describe(truth)}, other fields from {origin}; one pulse from P/Ps = -1; noise "
+        f"{noise:g} Gaussian on the fraction; seed {seed}"),
+        "device": "I-type duplex FeFET gate, A_FE/A_DE = 0.053 (synthetic)"}
+    return SwitchingData(path=path, header=header, line=np.arange(len(pairs)) + len(header) + 2,
+                         width_s=np.array([w for _, w in pairs]),
+                         amplitude_V=np.array([a for a, _ in pairs]), dvt_V=None,
+                         switched_frac=frac)
+
+
 def write_reference_datasets(out_dir: Path = DATA_DIR, engine: Engine | None = None) -> list[Path]:
-    """Write the three reference files into `out_dir` (atomically); returns their paths."""
+    """Write the six reference files into `out_dir` (atomically); returns their paths."""
     own = engine is None
     engine = engine or Engine("shared", cache=None, ladder=LADDER[:1])
     try:
-        sets = [transfer_dataset(engine), retention_dataset(), endurance_dataset()]
+        sets = [transfer_dataset(engine), retention_dataset(), endurance_dataset(),
+                pv_dataset(engine), pulse_dataset(engine), switching_dataset(engine)]
     finally:
         if own:
             engine.close()
