@@ -310,7 +310,8 @@ def default_cache_dir() -> Path:
 class Engine:
     """Runs `Netlist` objects; see the module docstring.
 
-    backend: "shared" (libngspice in worker processes) or "cli" (``ngspice -b``).
+    backend: "shared" (libngspice in worker processes) or "cli" (``ngspice -b``); "shared" falls
+        back to "cli" inside a daemonic process, which may not start children.
     timeout_s: wall-time limit of one ngspice run.
     cache: a `Cache`, or None for no caching.
     ladder: convergence rungs tried in order on a `ConvergenceError` (or `IncompleteError` of a
@@ -321,6 +322,10 @@ class Engine:
                  cache: Cache | None = None, ladder: Sequence[Rung] = LADDER):
         if backend not in ("shared", "cli"):
             raise ValueError(f"backend must be 'shared' or 'cli', not {backend!r}")
+        if backend == "shared" and mp.current_process().daemon:
+            # a daemonic process (a default Dask worker, a multiprocessing.Pool worker) may not
+            # start the worker processes; `ngspice -b` gives the same vectors
+            backend = "cli"
         self.backend, self.timeout_s, self.cache, self.ladder = backend, timeout_s, cache, tuple(ladder)
         self._pool = WorkerPool() if backend == "shared" else None
 

@@ -94,9 +94,31 @@ class OperationParams:
     sweep_quarter_s: float = p(1e-6, "s", "quarter period of the triangular transfer sweep", 1e-12, 1e3)
 
 
+@dataclass(frozen=True)
+class ArrayParams:
+    """2T1D pseudo-crossbar: wire and via parasitics, transimpedance readout and the word-line
+    select/deselect margins (spicefet/netlist/array.py). Metals as in the paper's Methods: M1
+    (3 nm Ti / 9 nm Pt) input and output lines, M2 word lines, M3 (Ti/Pd/Ti, the S/D metal)
+    bit lines and hidden nodes. A wire segment spans one cell pitch."""
+    pitch_um: float = p(50.0, "um", "cell pitch (length of one wire segment)", 1e-3, 1e5)
+    w_line_um: float = p(5.0, "um", "width of every array line", 1e-3, 1e4)
+    r_sheet_m1_ohm_sq: float = p(25.0, "ohm/sq", "sheet resistance of M1 (input/output lines)", 0.0, 1e6)
+    r_sheet_m2_ohm_sq: float = p(10.0, "ohm/sq", "sheet resistance of M2 (word lines)", 0.0, 1e6)
+    r_sheet_m3_ohm_sq: float = p(4.0, "ohm/sq", "sheet resistance of M3 (bit lines, hidden nodes)", 0.0, 1e6)
+    c_line_fF_um: float = p(0.7, "fF/um", "line capacitance to ground per length", 0.0, 1e3)
+    r_via_ohm: float = p(20.0, "ohm", "via resistance between a line and a device terminal", 0.0, 1e9)
+    tia_gain: float = p(1e5, "1", "open-loop gain of the readout op-amp", 1.0, 1e12)
+    tia_gbw_Hz: float = p(5e8, "Hz", "gain-bandwidth product of the readout op-amp", 1.0, 1e13)
+    r_tia_ohm: float = p(2e4, "ohm", "transimpedance (feedback) resistor", 1e-3, 1e12)
+    c_tia_fF: float = p(200.0, "fF", "feedback capacitor across r_tia (stability)", 0.0, 1e9)
+    wl_overdrive_V: float = p(3.0, "V", "selected word line above the highest bit-line voltage + Vt", 0.0, 50.0)
+    wl_margin_V: float = p(1.5, "V", "deselected word line below the lowest bit-line voltage + Vt", 0.0, 50.0)
+    wl_edge_ns: float = p(200.0, "ns", "edge time of a word line switched during an operation", 1e-3, 1e6)
+
+
 SECTIONS: dict[str, type] = {"channel": ChannelParams, "selector": ChannelParams,
                              "ferro": FerroParams, "duplex": DuplexParams,
-                             "operation": OperationParams}
+                             "operation": OperationParams, "array": ArrayParams}
 
 
 @dataclass(frozen=True)
@@ -107,6 +129,7 @@ class ParamSet:
     ferro: FerroParams = field(default_factory=FerroParams)
     duplex: DuplexParams = field(default_factory=DuplexParams)
     operation: OperationParams = field(default_factory=OperationParams)
+    array: ArrayParams = field(default_factory=ArrayParams)
     source: str = "defaults"
 
     def section(self, name: str):

@@ -192,3 +192,16 @@ def section(params: ParamSet, engine: Engine, out_dir: Path, window_V: float) ->
             ("energy per area", f"{s['energy']['per_area_fJ_um2']:.1f} fJ/um2", "22.7 fJ/um2")]
     return Section("Switching speed, energy and read disturb (Fig. 2e, ED 4-5)", md,
                    [r.plot(out_dir / "switching.png")], s, rows)
+
+
+def event_figures(params: ParamSet, engine: Engine) -> dict[str, float]:
+    """One program/erase event at the default pulse: the sweep experiment ``switching``."""
+    op = params.operation
+    net, train = _widths_run(params, op.program_V, op.pulse_s)
+    r = engine.run(net)
+    prog, erase, i_on, i_off = _fractions(r, train)
+    t = r["time"]
+    event = (t >= train.starts_s[0]) & (t <= train.ends_s[0] + ENERGY_TAIL_S)
+    energy = measure.energy_J(t[event], r["v(g)"][event], r["i(vg)"][event])
+    return {"switch_pJ": energy * 1e12, "program_fraction": float(prog),
+            "erase_fraction": float(erase), "on_off": float(i_on / i_off)}

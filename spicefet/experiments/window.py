@@ -93,7 +93,7 @@ def run(params: ParamSet, engine: Engine, ratios=RATIOS, cycles: int = 2) -> Win
     if cycles < 2:
         raise ValueError("the window is measured on a loop after the first: cycles >= 2")
     d = params.duplex
-    ratios = tuple(dict.fromkeys([*ratios, d.ratio_t, d.ratio_i]))  # the device's own gates too
+    ratios = tuple(dict.fromkeys([*ratios, d.ratio_i, d.ratio_t]))  # the device's own gates too
     nets = [fefet_transfer(params, r, cycles=cycles) for r in ratios]
     results = engine.run_many(nets)
     ch = params.channel
@@ -120,3 +120,9 @@ def section(params: ParamSet, engine: Engine, out_dir: Path) -> Section:
              "falls with ratio" if not math.isinf(lp.ratio) else "< 10 mV") for lp in r.loops]
     return Section("Memory window vs A_FE/A_DE (Fig. 2b)", md,
                    [r.plot(out_dir / "window_vs_ratio.png")], r.summary(), rows)
+
+
+def i_gate_figures(params: ParamSet, engine: Engine) -> dict[str, float]:
+    """The I gate's memory window alone: the sweep experiment ``window``."""
+    r = run(params, engine, ratios=())
+    return {"memory_window_V": r.window(params.duplex.ratio_i)}

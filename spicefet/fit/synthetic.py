@@ -36,7 +36,7 @@ from ..params import ParamSet, load_params
 from . import endurance, retention
 from .csvio import (EnduranceData, PulseData, PvData, RetentionData, SwitchingData,
                     TransferData, write_csv)
-from .transfer import PRECISE_OPTIONS, Noise
+from .transfer import Noise
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "fits" / "data"
 FILES = {"transfer": "transfer_synthetic.csv", "retention": "retention_synthetic.csv",
@@ -67,8 +67,6 @@ def transfer_dataset(engine: Engine, *, base: ParamSet | None = None,
     biases = (0.1, 1.0)
     nets = [channel_idvg(true, vd_V=vd, vg_start_V=vg_start_V, vg_stop_V=vg_stop_V,
                          vg_step_V=vg_step_V) for vd in biases]
-    for n in nets:
-        n.options.update(PRECISE_OPTIONS)
     curves = {vd: (r["v-sweep"], -r["i(vd)"]) for vd, r in zip(biases, engine.run_many(nets))}
     vg, i_d, vd_col, way = [], [], [], []
     for vd, direction in [(0.1, "up"), (0.1, "down"), (1.0, "up")]:

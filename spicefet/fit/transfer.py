@@ -35,8 +35,6 @@ from .csvio import TransferData
 
 FIT_NAMES = ("mu_cm2Vs", "vt_V", "ss_mVdec", "rc_ohm_um", "g_off_S")
 GEOMETRY_KEYS = ("w_um", "l_um", "t_ox_nm", "eps_ox", "temp_C")  # header keys that override
-# Tolerances for sub-pA currents (see the notes in models/mos2.lib).
-PRECISE_OPTIONS = {"reltol": 1e-6, "abstol": 1e-16, "vntol": 1e-10}
 MAX_SWEEP_POINTS = 4001
 FD_REL_STEP = 1e-3        # finite-difference step relative to |value| (or to the start value)
 Curve = tuple[np.ndarray, np.ndarray]   # (vg_V, id_A) of one simulated sweep
@@ -122,10 +120,8 @@ class TransferObjective:
         pset = self.base.replace_values(self.section, values)
         out = []
         for b in self.sweeps:
-            n = channel_idvg(pset, vd_V=b.vd_V, vg_start_V=b.start_V, vg_stop_V=b.stop_V,
-                             vg_step_V=b.step_V, section=self.section)
-            n.options.update(PRECISE_OPTIONS)
-            out.append(n)
+            out.append(channel_idvg(pset, vd_V=b.vd_V, vg_start_V=b.start_V, vg_stop_V=b.stop_V,
+                                    vg_step_V=b.step_V, section=self.section))
         return out
 
     def curves(self, value_sets: list[dict[str, float]]) -> list[list[Curve]]:

@@ -15,12 +15,18 @@ from .core import Dc, Netlist, Sweep
 from .fefet_benches import fe_pv, fefet_switch, fefet_transfer
 
 
+# Sub-pA currents need tight tolerances: ngspice's default abstol (1 pA) moves the extracted SS
+# by ~2% (models/mos2.lib notes); abstol below ~1e-16 fails at mA currents.
+SUBTHRESHOLD_OPTIONS = {"reltol": 1e-6, "abstol": 1e-16, "vntol": 1e-10}
+
+
 def channel_idvg(params: ParamSet, vd_V: float = 0.1, vg_start_V: float = -5.0,
                  vg_stop_V: float = 10.0, vg_step_V: float = 0.02,
                  section: str = "channel") -> Netlist:
     """Id-Vg transfer sweep of the MoS2 channel at a fixed drain bias."""
     n = Netlist("channel_idvg", Dc((Sweep("vg", vg_start_V, vg_stop_V, vg_step_V),)),
-                libraries=("mos2.lib",), title=f"MoS2 FET Id-Vg at Vd = {vd_V:g} V")
+                libraries=("mos2.lib",), options=dict(SUBTHRESHOLD_OPTIONS),
+                title=f"MoS2 FET Id-Vg at Vd = {vd_V:g} V")
     n.add("vd", ("d", "0"), vd_V)
     n.add("vg", ("g", "0"), vg_start_V)
     n.add("xfet", ("d", "g", "0"), "mos2fet", **spice_params(params.section(section)))
@@ -33,7 +39,8 @@ def channel_idvd(params: ParamSet, vd_stop_V: float = 5.0, vd_step_V: float = 0.
     """Id-Vd output family: Vd swept (inner), Vg stepped (outer)."""
     n = Netlist("channel_idvd", Dc((Sweep("vd", 0.0, vd_stop_V, vd_step_V),
                                     Sweep("vg", vg_start_V, vg_stop_V, vg_step_V))),
-                libraries=("mos2.lib",), title="MoS2 FET Id-Vd family")
+                libraries=("mos2.lib",), options=dict(SUBTHRESHOLD_OPTIONS),
+                title="MoS2 FET Id-Vd family")
     n.add("vd", ("d", "0"), 0.0)
     n.add("vg", ("g", "0"), vg_start_V)
     n.add("xfet", ("d", "g", "0"), "mos2fet", **spice_params(params.section(section)))
