@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import sys
 
-from . import device_bench, engine_bench, fit_bench, sweep_bench
+from . import array_bench, device_bench, engine_bench, fit_bench, sweep_bench
 
 SUITES = {"engine": engine_bench.main, "device": device_bench.main, "fit": fit_bench.main,
-          "sweep": sweep_bench.main}
+          "sweep": sweep_bench.main, "array": array_bench.main}
 
 
 def main(argv: list[str]) -> int:

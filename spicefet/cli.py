@@ -22,7 +22,7 @@ def _params(args):
 
 
 def _bench_options(args) -> dict[str, str]:
-    out = {}
+    out = {k: str(v) for k in ("rows", "cols") if (v := getattr(args, k, None)) is not None}
     for s in args.set:
         key, sep, value = s.partition("=")
         if "." not in key:
@@ -93,17 +93,21 @@ def _plot_vectors(result, path: Path) -> None:
 
 
 def cmd_netlists(args) -> None:
-    """Write every bench netlist to DIR with `.include` paths relative to DIR."""
+    """Write every bench netlist and the paper's 8x3 array netlists to DIR, with `.include`
+    paths relative to DIR so each file runs under plain `ngspice -b` from a fresh clone."""
     import os
+    from .netlist.array import paper_netlists
     from .netlist.benches import BENCHES, get_bench
     from .netlist.core import MODELS_DIR
     out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
     params = load_params(args.params)
     rel = Path(os.path.relpath(MODELS_DIR, out.resolve()))
-    for name in BENCHES:
-        netlist = get_bench(name)(params)
-        write_text_atomic(out / f"{name}.cir", netlist.render(models_dir=rel))
-        print(f"wrote {out / f'{name}.cir'}", file=sys.stderr)
+    files = {f"{name}.cir": get_bench(name)(params) for name in BENCHES if name != "array"}
+    files.update(paper_netlists(params))
+    for fname, netlist in files.items():
+        write_text_atomic(out / fname, netlist.render(models_dir=rel))
+        print(f"wrote {out / fname}", file=sys.stderr)
 
 
 def cmd_reproduce(args) -> None:
@@ -127,15 +131,21 @@ def build_parser() -> argparse.ArgumentParser:
                                 "(e.g. channel.mu_cm2Vs=15); NAME=VALUE a bench option "
                                 "(e.g. vd_V=0.5)")
 
+    def array_size(p):
+        p.add_argument("--rows", type=int, help="array rows (bench 'array')")
+        p.add_argument("--cols", type=int, help="array columns (bench 'array')")
+
     p = sub.add_parser("netlist", help="write a bench netlist (stdout by default)")
     p.add_argument("bench", choices=sorted(BENCHES))
     common(p)
+    array_size(p)
     p.add_argument("-o", "--output", help="output file")
     p.set_defaults(func=cmd_netlist)
 
     p = sub.add_parser("sim", help="simulate a bench and write its vectors as CSV")
     p.add_argument("bench", choices=sorted(BENCHES))
     common(p)
+    array_size(p)
     p.add_argument("-o", "--output", required=True, help="CSV file for the vectors")
     p.add_argument("--plot", help="PNG plot of the vectors")
     p.add_argument("--backend", choices=("shared", "cli"), default="shared")

@@ -11,6 +11,7 @@ from typing import Callable
 
 from ..errors import ValidationError
 from ..params import ParamSet, parse_number, spice_params
+from .array import array_netlist
 from .core import Dc, Netlist, Sweep
 from .fefet_benches import fe_pv, fefet_switch, fefet_transfer
 
@@ -53,6 +54,7 @@ BENCHES: dict[str, Callable[..., Netlist]] = {
     "fe_pv": fe_pv,
     "fefet_transfer": fefet_transfer,
     "fefet_switch": fefet_switch,
+    "array": array_netlist,
 }
 
 
@@ -78,6 +80,9 @@ def build_bench(bench: str, params: ParamSet, options: dict[str, str]) -> Netlis
                                   f"{', '.join(known)}")
         if isinstance(known[key], str):
             kwargs[key] = text  # validated where it is used (e.g. as a section name)
+        elif isinstance(known[key], int) and not isinstance(known[key], bool):
+            value = parse_number(text, f"{bench} option {key}")
+            kwargs[key] = int(value) if value == int(value) else value  # the bench refuses 2.5
         else:
             kwargs[key] = parse_number(text, f"{bench} option {key}")
     return get_bench(bench)(params, **kwargs)
