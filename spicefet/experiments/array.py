@@ -531,9 +531,16 @@ class ArrayResult:
 
 def run(params: ParamSet, engine: Engine, scaling_sizes=((8, 3), (16, 16), (32, 32), (64, 64)),
         t_pulses: int = 1) -> ArrayResult:
-    return ArrayResult(mac_study(params, engine), read_energy(params, engine),
-                       disturb_events(params, engine, t_pulses), transfer(params, engine),
-                       scaling(params, engine, scaling_sizes), params)
+    """All studies; the 2 x 2 transfer runs beside the 8 x 3 disturb transients (the engine
+    starts a worker process per concurrent run)."""
+    from concurrent.futures import ThreadPoolExecutor
+    mac = mac_study(params, engine)
+    read = read_energy(params, engine)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        tr = pool.submit(transfer, params, engine)
+        dist = disturb_events(params, engine, t_pulses)
+        tr = tr.result()
+    return ArrayResult(mac, read, dist, tr, scaling(params, engine, scaling_sizes), params)
 
 
 def section(params: ParamSet, engine: Engine, out_dir: Path) -> Section:
