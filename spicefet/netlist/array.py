@@ -1120,9 +1120,6 @@ def transfer_circuit(params: ParamSet, layout: Layout, wiring: Wiring, cell: Cel
 
 
 # ============================================================================ paper netlists
-PAPER_NETLISTS = ("array_8x3_mac.cir", "array_8x3_program.cir")
-
-
 def pm_for_conductance(params: ParamSet, g_S, v_read: float | None = None) -> np.ndarray:
     """I-gate P/Ps that gives channel conductance `g_S` at the read bias (contact drops
     neglected: a 1-2 % difference that only matters for choosing states)."""
@@ -1182,21 +1179,3 @@ def paper_netlists(params: ParamSet) -> dict[str, Netlist]:
     prog, _ = program_circuit(params, layout, wiring, (0, 0), "I", [params.operation.program_V],
                               p0_i=p0_i, name="array_8x3_program", max_step_s=0.25e-9)
     return {"array_8x3_mac.cir": mac.netlist, "array_8x3_program.cir": prog.netlist}
-
-
-def write_paper_netlists(out_dir, params: ParamSet) -> list[str]:
-    """Write `paper_netlists` into `out_dir` with `.include` paths relative to it (as
-    ``spicefet netlists`` does for the benches); returns the paths written."""
-    import os
-    from pathlib import Path
-
-    from ..params import write_text_atomic
-    from .core import MODELS_DIR
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    rel = Path(os.path.relpath(MODELS_DIR, out.resolve()))
-    written = []
-    for fname, netlist in paper_netlists(params).items():
-        write_text_atomic(out / fname, netlist.render(models_dir=rel))
-        written.append(str(out / fname))
-    return written
