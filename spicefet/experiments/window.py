@@ -92,8 +92,6 @@ def _loop(ratio: float, result, quarter_s: float, cycles: int, i_read_A: float,
 def run(params: ParamSet, engine: Engine, ratios=RATIOS, cycles: int = 2) -> WindowResult:
     if cycles < 2:
         raise ValueError("the window is measured on a loop after the first: cycles >= 2")
-    d = params.duplex
-    ratios = tuple(dict.fromkeys([*ratios, d.ratio_i, d.ratio_t]))  # the device's own gates too
     nets = [fefet_transfer(params, r, cycles=cycles) for r in ratios]
     results = engine.run_many(nets)
     ch = params.channel
@@ -105,7 +103,8 @@ def run(params: ParamSet, engine: Engine, ratios=RATIOS, cycles: int = 2) -> Win
 
 
 def section(params: ParamSet, engine: Engine, out_dir: Path) -> Section:
-    r = run(params, engine)
+    d = params.duplex
+    r = run(params, engine, tuple(dict.fromkeys([*RATIOS, d.ratio_i, d.ratio_t])))  # + own gates
     op, d = params.operation, params.duplex
     md = (f"One MFMIS gate (A_DE = {d.a_de_um2:g} um2 over a {d.w_seg_um:g} x "
           f"{params.channel.l_um:g} um channel segment) for each A_FE/A_DE, triangular gate "
@@ -124,5 +123,5 @@ def section(params: ParamSet, engine: Engine, out_dir: Path) -> Section:
 
 def i_gate_figures(params: ParamSet, engine: Engine) -> dict[str, float]:
     """The I gate's memory window alone: the sweep experiment ``window``."""
-    r = run(params, engine, ratios=())
+    r = run(params, engine, ratios=(params.duplex.ratio_i,))
     return {"memory_window_V": r.window(params.duplex.ratio_i)}

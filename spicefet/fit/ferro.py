@@ -236,11 +236,16 @@ class FerroFit:
         save_params(self.params, path, provenance)
 
 
-def _minimize(objective: SpiceObjective, params: lmfit.Parameters, max_nfev: int,
-              tol: float = 1e-6):
+def _minimize(data, start, vary, engine, build, y, sigma, max_nfev: int, tol: float = 1e-6):
+    """Bounded lmfit parameters of `vary`, the ngspice objective, and the least-squares fit
+    (trust-region, finite-difference Jacobian in parallel); returns (objective, result)."""
+    params = lmfit_parameters(start, vary)
+    check_enough_points(data, params)
+    objective = SpiceObjective(start, vary, engine, build, y, sigma)
     minimizer = lmfit.Minimizer(objective.residual, params, nan_policy="raise")
-    return minimizer.minimize(method="least_squares", jac=objective.jacobian, x_scale="jac",
-                              ftol=tol, xtol=tol, gtol=tol, max_nfev=max_nfev)
+    return objective, minimizer.minimize(method="least_squares", jac=objective.jacobian,
+                                         x_scale="jac", ftol=tol, xtol=tol, gtol=tol,
+                                         max_nfev=max_nfev)
 
 
 def _finish(kind, data, objective, result, vary, lines, x, xlabel, ylabel, **kw) -> FerroFit:
@@ -315,10 +320,7 @@ def fit_pv(data: PvData, start: ParamSet, engine: Engine, *, vary: tuple[str, ..
             return f.ps_uC_cm2 * pm + EPS0_F_M * f.eps_fe * v / (f.t_fe_nm * 1e-9) * 100.0
         return [pv_netlist(pset, t, v, area, p0)], extract
 
-    params = lmfit_parameters(start, vary)
-    check_enough_points(data, params)
-    obj = SpiceObjective(start, vary, engine, build, y, sigma)
-    result = _minimize(obj, params, max_nfev)
+    obj, result = _minimize(data, start, vary, engine, build, y, sigma, max_nfev)
     lines = [f"drive: the data's waveform ({'t_s column' if data.t_s is not None else f'{PV_RATE_V_S:g} V/s between rows'}), "
              f"{t[-1]:.3g} s; area {area:g} um^2; start P/Ps = {p0:g}",
              "model: P = Ps*pm + eps0*eps_fe*V/t_fe [uC/cm^2]; sigma = "
@@ -385,10 +387,7 @@ def fit_pulse(data: PulseData, start: ParamSet, engine: Engine, *,
             return g * pset.operation.read_vd_V if use_current else g
         return [net], extract
 
-    params = lmfit_parameters(start, vary)
-    check_enough_points(data, params)
-    obj = SpiceObjective(start, vary, engine, build, y, sigma)
-    result = _minimize(obj, params, max_nfev)
+    obj, result = _minimize(data, start, vary, engine, build, y, sigma, max_nfev)
     lines = [f"train: {plan.amplitudes_V.size} pulses of {plan.width_s:g} s (edges "
              f"{plan.edge_s:g} s, period {plan.period_s:g} s), amplitudes "
              f"{', '.join(f'{a:+g}' for a in dict.fromkeys(plan.amplitudes_V.tolist()))} V; "
@@ -436,10 +435,7 @@ def fit_switching(data: SwitchingData, start: ParamSet, engine: Engine, *,
             return frac[rows]
         return [n for n, _ in runs], extract
 
-    params = lmfit_parameters(start, vary)
-    check_enough_points(data, params)
-    obj = SpiceObjective(start, vary, engine, build, y, sigma)
-    result = _minimize(obj, params, max_nfev)
+    obj, result = _minimize(data, start, vary, engine, build, y, sigma, max_nfev)
     lines = [f"{len(pairs)} distinct (amplitude, width) pulses on the erased gate, "
              f"A_FE/A_DE = {ratio:g}; switched fraction = dP/Ps / 2; sigma = {sigma_frac:g}",
              "Merz law: t_switch = tau0*exp((Ea/E)^alpha); tau0 fitted as log10"]
