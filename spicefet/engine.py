@@ -35,7 +35,7 @@ import numpy as np
 
 from .errors import (ConvergenceError, IncompleteError, NetlistError, SimulationError,
                      SimulationTimeout, WorkerCrash)
-from .netlist.core import DEFAULT_RUNG, Dc, Netlist, Op, Rung, Tran
+from .netlist.core import DEFAULT_RUNG, Dc, Netlist, Rung, Tran
 from .rawfile import read_raw
 
 LADDER: tuple[Rung, ...] = (

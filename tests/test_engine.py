@@ -17,7 +17,7 @@ from spicefet.netlist.reference import diode_rc, nested_dc, slow_transient, stuc
 from spicefet.engine import LADDER, Cache, Engine, Result, _check_vectors, _hash_inputs
 from spicefet.errors import (ConvergenceError, ValidationError, IncompleteError, NetlistError, SimulationTimeout,
                              WorkerCrash)
-from spicefet.netlist.core import Netlist, Op, Tran
+from spicefet.netlist.core import Netlist, Op
 
 
 def assert_same_vectors(a: Result, b: Result, rtol: float = 1e-9) -> None:

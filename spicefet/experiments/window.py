@@ -95,7 +95,7 @@ def run(params: ParamSet, engine: Engine, ratios=RATIOS, cycles: int = 2) -> Win
     nets = [fefet_transfer(params, r, cycles=cycles) for r in ratios]
     results = engine.run_many(nets)
     ch = params.channel
-    i_read = I_READ_A_PER_SQ * d.w_seg_um / ch.l_um
+    i_read = I_READ_A_PER_SQ * params.duplex.w_seg_um / ch.l_um
     q = params.operation.sweep_quarter_s
     floor = ch.g_off_S * params.operation.read_vd_V
     return WindowResult([_loop(r, res, q, cycles, i_read, floor)
