@@ -1,4 +1,4 @@
-"""Command line: ``spicefet netlist|sim|netlists|fit|export|sweep|reproduce``.
+"""Command line: ``spicefet netlist|sim|netlists|fit|export|sweep|train|infer|reproduce``.
 
 Every error a user can cause prints one line ``spicefet: error: ...`` and exits with status 2;
 a simulation failure exits with status 3. Output files are written to a temp file and renamed,
@@ -158,9 +158,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_netlists)
 
     from .fit.cli import add_subcommands as add_fit
+    from .learn.cli import add_subcommands as add_learn
     from .sweep.cli import add_subcommands as add_sweep
     add_fit(sub)
     add_sweep(sub)
+    add_learn(sub)
 
     p = sub.add_parser("reproduce", help="run the paper reproduction; write summary.json, report.md")
     common(p, with_set=False)

@@ -6,7 +6,7 @@ from functools import partial
 from pathlib import Path
 
 from .engine import Engine, ngspice_version
-from .experiments import array, channel, ferro, multilevel, switching, window
+from .experiments import array, channel, ferro, learning, multilevel, switching, window
 from .fit import report as fit_report
 from .sweep import report as sweep_report
 from .sweep.executors import local_pool
@@ -65,6 +65,7 @@ def reproduce(out_dir: Path, params: ParamSet, engine: Engine) -> dict:
          lambda out: switching.section(params, engine, out, shared["window_i_V"])),
         ("FeFET: T-type 128+128 pulses, I-type write-verify", partial(multilevel.section, params, engine)),
         ("2T1D array: MAC, disturb, energy, transfer, scaling", partial(array.section, params, engine)),
+        ("In-situ learning on the 8 x 3 array", partial(learning.section, params, engine)),
         ("Fits to the reference CSVs (retention, endurance, ...)",
          partial(fit_report.section, params, engine)),
         ("Monte Carlo: channel and I-gate window, numerics check",

@@ -454,8 +454,9 @@ class _Segment:
         return (f"(0.5*{lval}*{lval}+3.289868133696453*tanh(0.3039635509270133*{lval})"
                 f"/(1+tanh(0.3039635509270133*{lval})))")
 
-    def channel_expr(self, fg: str, di: str, si: str) -> Expr:
-        return Expr(f"{fmt(self.ispec_A)}*({self._gli_expr(self._sp_expr(fg, si))}"
+    def channel_expr(self, fg: str, di: str, si: str, gain: float = 1.0) -> Expr:
+        """Channel current; `gain` scales it (read variation, `frozen_read`)."""
+        return Expr(f"{fmt(gain * self.ispec_A)}*({self._gli_expr(self._sp_expr(fg, si))}"
                     f"-{self._gli_expr(self._sp_expr(fg, di))})")
 
     def balance_expr(self, fg: str, di: str, si: str, vd: str, vs: str, vg_V: float,
@@ -471,9 +472,35 @@ class _Segment:
 
 # ============================================================================ building
 @dataclass(frozen=True)
+class Batch:
+    """One DC level per point of a batched read: the line's driver follows the index source
+    ``vidx`` (swept 0, 1, .. n-1 by `batch_sweep`) through a B-source ``pwl(V(idx), ...)``,
+    so one ``.dc`` run reads n input vectors (every point an exact operating point)."""
+    values: tuple[float, ...]
+
+    def __post_init__(self) -> None:
+        if not self.values:
+            raise ValidationError("a batched drive needs at least one value")
+        for v in self.values:
+            check_number(v, "batched drive value")
+
+    def expr(self) -> Expr:
+        vals = self.values if len(self.values) > 1 else self.values * 2
+        return Expr("pwl(V(idx)," + ",".join(f"{k},{fmt(v)}" for k, v in enumerate(vals)) + ")")
+
+
+BATCH_INDEX = "vidx"
+
+
+def batch_sweep(n: int) -> Dc:
+    """The `.dc` analysis of a batched read of `n` points (see `Batch`)."""
+    return Dc((Sweep(BATCH_INDEX, 0, max(int(n) - 1, 0), 1),))
+
+
+@dataclass(frozen=True)
 class Drive:
-    """A driven line: DC volts, or a `Pulse`/`Pwl` waveform."""
-    value: float | Pulse | Pwl
+    """A driven line: DC volts, a `Pulse`/`Pwl` waveform or a `Batch` of DC levels."""
+    value: float | Pulse | Pwl | Batch
 
 
 SENSE = "sense"
@@ -532,6 +559,13 @@ class _Builder:
             if role == SENSE:
                 self._tia(name, end)
                 sensed.append(name)
+            elif isinstance(role, Drive) and isinstance(role.value, Batch):
+                # 0-V source in series: its current is the delivered current, as for DC
+                self.n.add(f"v_{name}", (end, f"{name}_bx"), 0.0)
+                self.n.add(f"b_{name}", (f"{name}_bx", "0"), role.value.expr(), kind="V")
+                if not any(e.name == BATCH_INDEX for e in self.n.elements):
+                    self.n.add(BATCH_INDEX, ("idx", "0"), 0.0)
+                driven.append(name)
             elif isinstance(role, Drive):
                 self.n.add(f"v_{name}", (end, "0"), role.value)
                 driven.append(name)
@@ -589,7 +623,7 @@ class _Builder:
 
     # -- frozen cell ----------------------------------------------------------------------
     def frozen_cell(self, segs: dict[str, _Segment], cell: Cell, st: CellState, gate_V: float,
-                    on: list[str]) -> None:
+                    on: list[str], gain: float = 1.0) -> None:
         r, c = cell
         base = f"n{r}_{c}"
         line_d, kd = self.layout.tap(cell, "d")
@@ -613,7 +647,7 @@ class _Builder:
             # pin voltages behind the vias, exact linear combinations of tap and contact nodes
             vd = _divider(tap_d, di, via_d, m.rcon_ohm)
             vs = _divider(tap_s, si, via_s, m.rcon_ohm)
-            self._frozen_segment(m, seg, cell, fg, di, si, vd, vs, gate_V, st.seg(seg))
+            self._frozen_segment(m, seg, cell, fg, di, si, vd, vs, gate_V, st.seg(seg), gain)
             self.terminals[(cell, "d")], self.terminals[(cell, "s")] = di, si
             return
         d, s = self.terminal(cell, "d"), self.terminal(cell, "s")
@@ -625,12 +659,13 @@ class _Builder:
             if m.goff_S > 0:
                 self.n.add(f"roff{seg}_{r}_{c}", (d, s), 1.0 / m.goff_S)
             self._frozen_segment(m, seg, cell, fg, di, si, f"V({d})", f"V({s})", gate_V,
-                                 st.seg(seg))
+                                 st.seg(seg), gain)
 
     def _frozen_segment(self, m: _Segment, seg: str, cell: Cell, fg: str, di: str, si: str,
-                        vd: str, vs: str, gate_V: float, st: SegmentState) -> None:
+                        vd: str, vs: str, gate_V: float, st: SegmentState,
+                        gain: float = 1.0) -> None:
         r, c = cell
-        self.n.add(f"bch{seg}_{r}_{c}", (di, si), m.channel_expr(fg, di, si), kind="I")
+        self.n.add(f"bch{seg}_{r}_{c}", (di, si), m.channel_expr(fg, di, si, gain), kind="I")
         self.n.add(f"bfg{seg}_{r}_{c}", (fg, "0"),
                    m.balance_expr(fg, di, si, vd, vs, gate_V, m.q_eff(st)), kind="I")
 
@@ -701,6 +736,8 @@ def _max_level(values: Iterable[object]) -> float:
             out = max(out, max(abs(x) for x in v.values))
         elif isinstance(v, Pulse):
             out = max(out, abs(v.v1_V), abs(v.v2_V))
+        elif isinstance(v, Batch):
+            out = max(out, max(abs(x) for x in v.values))
         else:
             out = max(out, abs(float(v)))
     return out
@@ -708,12 +745,16 @@ def _max_level(values: Iterable[object]) -> float:
 
 def frozen_read(params: ParamSet, layout: Layout, state: ArrayState, wiring: Wiring,
                 drives: Mapping[str, object], sense: Iterable[str] = (),
-                analysis=None, name: str = "array_read") -> ArrayCircuit:
-    """Read-only netlist of frozen cells: input/hidden lines driven (`drives`: line -> volts or
-    waveform, default 0 V), output lines (and `sense`) read by TIAs. Default analysis `.op`."""
+                analysis=None, name: str = "array_read",
+                gains: Mapping[Cell, float] | None = None,
+                options: Mapping[str, float | str] | None = None) -> ArrayCircuit:
+    """Read-only netlist of frozen cells: input/hidden lines driven (`drives`: line -> volts,
+    waveform or `Batch`, default 0 V), output lines (and `sense`) read by TIAs. Default
+    analysis `.op` (`batch_sweep` for `Batch` drives). `gains`: per-cell factor on the channel
+    current (read variation), default 1. `options`: ngspice options (e.g. tolerances)."""
     _check_state(layout, state)
     roles = _default_roles(layout, drives, sense, ("input", "output", "hidden"))
-    n = Netlist(check_name(name, "netlist name"), analysis or Op(),
+    n = Netlist(check_name(name, "netlist name"), analysis or Op(), options=dict(options or {}),
                 title=f"{layout.name} frozen-state read")
     b = _Builder(n, layout, wiring, "frozen")
     b.add_lines(layout.of_kind("input", "output", "hidden"))
@@ -721,8 +762,10 @@ def frozen_read(params: ParamSet, layout: Layout, state: ArrayState, wiring: Wir
     gate_V = params.operation.read_vg_V
     v_max = max(_max_level(roles[k] for k in driven), 1e-3)
     segs, on = _conducting(params, layout, state, gate_V, v_max)
+    gains = gains or {}
     for cell in layout.cells():
-        b.frozen_cell(segs, cell, state.cells[cell], gate_V, on[cell])
+        gain = check_number(gains.get(cell, 1.0), f"gain of cell {cell}")
+        b.frozen_cell(segs, cell, state.cells[cell], gate_V, on[cell], gain)
     return ArrayCircuit(n, layout, wiring, "frozen", b.terminals, {}, sensed, driven)
 
 
