@@ -12,7 +12,7 @@ from spicefet.errors import ValidationError
 from spicefet.learn import device as D
 from spicefet.learn import hardware as H
 from spicefet.learn import insitu as I
-from spicefet.learn.task import Task, Weights, accuracy, forward, gradients
+from spicefet.learn.task import Task, Weights, forward, gradients
 from spicefet.netlist import array as A
 
 SMALL = Task(n_train=60, n_test=30, n_infer=200, seed=3)

@@ -24,7 +24,7 @@ of every I gate toward the fit's equilibrium level for 10 years at 85 C.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
