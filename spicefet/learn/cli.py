@@ -21,16 +21,12 @@ from pathlib import Path
 
 import numpy as np
 
+from ..cli import _engine     # the one engine factory of the command line
 from ..errors import ValidationError
 from ..params import load_params, write_text_atomic
 from . import device as D
 from . import insitu as I
 from .task import REGIONS, Task, accuracy
-
-
-def _engine(args):
-    from ..engine import Cache, Engine, default_cache_dir
-    return Engine(cache=None if args.no_cache else Cache(default_cache_dir()))
 
 
 def model_json(tr: I.Training) -> str:

@@ -315,7 +315,8 @@ def transfer(params: ParamSet, engine: Engine, training: Training,
     request, on = accepted.copy(), accepted > 0
     rounds = 0
     for rounds in range(1, VERIFY_ROUNDS + 1):
-        written = _read_alone(params, engine, _i_state(params, request))
+        written_state = _i_state(params, request)
+        written = _read_alone(params, engine, written_state)
         err = np.abs(written[on] / accepted[on] - 1.0)
         if err.size == 0 or err.max() < 1e-3:
             break
@@ -325,9 +326,10 @@ def transfer(params: ParamSet, engine: Engine, training: Training,
                   * np.log10(1.0 + AGE_S / R.TAU0_S))
     aged_req = np.where(on, 10 ** (ret["y_eq_log10"] + (np.log10(np.maximum(request, 1e-30))
                                                         - ret["y_eq_log10"]) * (1 - decay)), 0.0)
-    aged = _read_alone(params, engine, _i_state(params, aged_req))
+    aged_state = _i_state(params, aged_req)
+    aged = _read_alone(params, engine, aged_state)
     return Transfer(target, np.where(on, written, 0.0), np.where(on, aged, 0.0), rounds, ret,
-                    decay, _i_state(params, request), _i_state(params, aged_req))
+                    decay, written_state, aged_state)
 
 
 def classify(params: ParamSet, engine: Engine, state: A.ArrayState, training: Training,
